@@ -1,3 +1,49 @@
 /* SPDX-License-Identifier: ISC */
-/* placeholder: replaced by the daemon main */
-int main(void) { return 0; }
+/*
+ * main_carehubd.c: carehubd's command line.  Parses argv and hands over to
+ * daemon_check() or daemon_run(); nothing else lives here.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define DEFAULT_CONF CAREHUB_SYSCONFDIR "/carehub/carehub.conf"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: carehubd [-tV] [-f file]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = DEFAULT_CONF;
+	int ch, check = 0;
+
+	while ((ch = getopt(argc, argv, "f:tVh")) != -1) {
+		switch (ch) {
+		case 'f':
+			conf = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'V':
+			printf("carehubd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (check)
+		return daemon_check(conf);
+	return daemon_run(conf);
+}
