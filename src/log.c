@@ -263,6 +263,15 @@ log_mask_target(const char *target, char *out, size_t outlen)
 			}
 			break;
 		}
+		/* decode %XX so that "943%20476%205919" is masked too */
+		if (p[0] == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			char hex[3] = { p[1], p[2], '\0' };
+
+			out[o++] = log_safe_char((char)strtol(hex, NULL, 16));
+			p += 2;
+			continue;
+		}
 		out[o++] = log_safe_char(*p);
 	}
 	out[o] = '\0';

@@ -36,6 +36,10 @@ test_mask_target(void **state)
 	assert_string_equal(out, "/fhir/Patient/############/x");
 	log_mask_target("/fhir/Patient/943-476-5919", out, sizeof(out));
 	assert_null(strstr(out, "5919"));
+	log_mask_target("/fhir/Patient/943%20476%205919", out, sizeof(out));
+	assert_string_equal(out, "/fhir/Patient/############");
+	log_mask_target("/a%00b%2", out, sizeof(out));
+	assert_string_equal(out, "/a_b%2");
 	log_mask_target("/fhir/Encounter/12345", out, sizeof(out));
 	assert_string_equal(out, "/fhir/Encounter/12345");
 	log_mask_target("/a\"b\\c\n", out, sizeof(out));
