@@ -522,6 +522,8 @@ http_listener_setup(struct http_server *srv, struct http_listener *l)
 	evhttp_set_max_body_size(l->http, (ev_ssize_t)lim->max_body);
 	evhttp_set_max_headers_size(l->http, (ev_ssize_t)lim->max_header);
 	evhttp_set_timeout(l->http, lim->request_timeout);
+	/* read and discard an oversized body so the client sees the 413 */
+	evhttp_set_flags(l->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(l->http, http_gencb, l);
 	evhttp_set_bevcb(l->http, http_bevcb, l);
 }

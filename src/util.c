@@ -299,7 +299,7 @@ util_write_file_sync(const char *path, const void *buf, size_t len,
 	const char *p = buf;
 	size_t off = 0;
 	ssize_t n;
-	int fd = -1, r = ERR_SYSTEM;
+	int fd = -1, r = ERR_SYSTEM, saved_errno;
 
 	xasprintf(&tmp, "%s.tmp", path);
 	(void)unlink(tmp);
@@ -328,11 +328,12 @@ util_write_file_sync(const char *path, const void *buf, size_t len,
 		goto out;
 	r = util_fsync_dir(path);
  out:
-	if (fd >= 0) {
+	saved_errno = errno;	/* the cleanup must not hide the cause */
+	if (fd >= 0)
 		close(fd);
-	}
 	if (r != 0)
 		(void)unlink(tmp);
 	free(tmp);
+	errno = saved_errno;
 	return r;
 }

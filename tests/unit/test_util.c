@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -115,7 +116,7 @@ test_hex_numbers(void **state)
 static void
 test_files(void **state)
 {
-	char dir[] = "/tmp/carehub-util-XXXXXX", path[64], *buf = NULL;
+	char dir[] = "/tmp/carehub-util-XXXXXX", path[64], tmp[80], *buf = NULL;
 	struct stat st;
 	size_t len;
 
@@ -132,6 +133,16 @@ test_files(void **state)
 	assert_int_equal(util_read_file(path, 2, &buf, &len), ERR_TOO_LARGE);
 	assert_null(buf);
 	assert_int_equal(util_read_file(dir, 10, &buf, &len), ERR_SYSTEM);
+	/*
+	 * The reason survives the cleanup: with a directory where the
+	 * temporary file goes, creating it fails (EEXIST) and the cleanup's
+	 * unlink fails differently (EISDIR).
+	 */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(util_write_file_sync(path, "x", 1, 0600), ERR_SYSTEM);
+	assert_int_equal(errno, EEXIST);
+	rmdir(tmp);
 	unlink(path);
 	rmdir(dir);
 }
