@@ -124,6 +124,11 @@ http_conn_closed(struct http_conn *conn)
 {
 	struct http_server *srv = conn->srv;
 
+	if (srv == NULL) {
+		/* orphaned by http_server_free(): nothing left to tell */
+		free(conn);
+		return;
+	}
 	TAILQ_REMOVE(&srv->conns, conn, link);
 	srv->n_conns--;
 	free(conn);
@@ -166,8 +171,16 @@ http_msg_cb(int write_p, int version, int content_type, const void *buf,
 	(void)arg;
 	if (write_p || len < 1)
 		return;
+	/*
+	 * TLS 1.3 hides the real record type inside the encryption (every
+	 * record's header says application data), so use the inner type there
+	 * and the header's type for TLS 1.2.  The callback's version argument
+	 * is the record layer's, not the session's.
+	 */
+	(void)version;
 	if (content_type == SSL3_RT_INNER_CONTENT_TYPE ||
-	    (content_type == SSL3_RT_HEADER && version != TLS1_3_VERSION)) {
+	    (content_type == SSL3_RT_HEADER &&
+	    SSL_version(ssl) != TLS1_3_VERSION)) {
 		if (b[0] == SSL3_RT_APPLICATION_DATA &&
 		    (conn = http_tls_conn_get(ssl)) != NULL)
 			conn->rx++;
@@ -626,6 +639,7 @@ http_server_connections(const struct http_server *srv)
 void
 http_server_free(struct http_server *srv)
 {
+	struct http_conn *conn;
 	size_t i;
 
 	if (srv == NULL)
@@ -636,6 +650,14 @@ http_server_free(struct http_server *srv)
 	for (i = 0; i < srv->n_ls; i++)
 		if (srv->ls[i].http != NULL)
 			evhttp_free(srv->ls[i].http);
+	/*
+	 * libevent may free a bufferevent (and its SSL) later, from the event
+	 * base; such connections must not reach back into srv.
+	 */
+	while ((conn = TAILQ_FIRST(&srv->conns)) != NULL) {
+		TAILQ_REMOVE(&srv->conns, conn, link);
+		conn->srv = NULL;
+	}
 	free(srv->ls);
 	SSL_CTX_free(srv->ssl_ctx);
 	http_metrics_free(srv->metrics);
