@@ -222,7 +222,8 @@ log_safe_char(char c)
 {
 	unsigned char u = (unsigned char)c;
 
-	if (u < 0x20 || u == 0x7f || c == '"' || c == '\\')
+	/* logs stay printable ASCII whatever arrives */
+	if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\')
 		return '_';
 	return c;
 }

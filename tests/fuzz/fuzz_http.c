@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	log_init("fuzz", LOG_LEVEL_ERR, 0);
+	signal(SIGPIPE, SIG_IGN);	/* the server may close before we finish */
 	if (mkdtemp(dir) == NULL)
 		fuzz_die("mkdtemp", strerror(errno));
 	snprintf(cert, sizeof(cert), "%s/c.pem", dir);
@@ -75,15 +77,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    sizeof(err)) != 0)
 		fuzz_die("configuration", err);
 	free(xml);
-	unlink(cert);
-	unlink(key);
-	rmdir(dir);
 	conf->listeners[0].port = 0;	/* any free port */
 	evthread_use_pthreads();
 	base = event_base_new();
 	if (http_server_new(base, conf, &srv, err, sizeof(err)) != 0 ||
 	    http_server_listen(srv, err, sizeof(err)) != 0)
 		fuzz_die("server", err);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
 	if (getsockname(evhttp_bound_socket_get_fd(srv->ls[0].bound),
 	    (struct sockaddr *)&addr, &alen) != 0)
 		fuzz_die("getsockname", strerror(errno));

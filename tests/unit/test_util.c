@@ -41,6 +41,8 @@ test_mask_target(void **state)
 	assert_string_equal(out, "/fhir/Patient/############");
 	log_mask_target("/a%00b%2", out, sizeof(out));
 	assert_string_equal(out, "/a_b%2");
+	log_mask_target("/\xc3\xa9%ff", out, sizeof(out));
+	assert_string_equal(out, "/___");
 	log_mask_target("/fhir/Encounter/12345", out, sizeof(out));
 	assert_string_equal(out, "/fhir/Encounter/12345");
 	log_mask_target("/a\"b\\c\n", out, sizeof(out));
