@@ -19,6 +19,7 @@
 struct bufferevent;
 struct evbuffer;
 struct evhttp;
+struct evhttp_connection;
 struct evhttp_bound_socket;
 struct evhttp_request;
 struct http_server;
@@ -28,6 +29,7 @@ struct http_conn {
 	struct http_server	*srv;
 	struct bufferevent	*bev;
 	SSL			*ssl;		/* NULL: plain HTTP */
+	struct evhttp_connection *evcon;	/* plain HTTP only */
 	int			 has_cert;
 	int			 nodelay;	/* TCP_NODELAY set */
 	unsigned char		 fp[CONF_FP_LEN];

@@ -187,58 +187,23 @@ http_msg_cb(int write_p, int version, int content_type, const void *buf,
 	}
 }
 
-static void
-http_plain_free_cb(void *ctx)
-{
-	http_conn_closed(ctx);
-}
-
-static enum bufferevent_filter_result
-http_plain_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t lim,
-    enum bufferevent_flush_mode mode, void *ctx)
-{
-	struct http_conn *conn = ctx;
-
-	(void)lim;
-	(void)mode;
-	if (evbuffer_get_length(src) > 0)
-		conn->rx++;
-	evbuffer_add_buffer(dst, src);
-	return BEV_OK;
-}
-
-static enum bufferevent_filter_result
-http_plain_out_filter(struct evbuffer *src, struct evbuffer *dst,
-    ev_ssize_t lim, enum bufferevent_flush_mode mode, void *ctx)
-{
-	(void)lim;
-	(void)mode;
-	(void)ctx;
-	evbuffer_add_buffer(dst, src);
-	return BEV_OK;
-}
-
 /*
  * New connection.  TLS listeners always get a TLS bufferevent, never NULL.
- * Plain listeners (loopback only) get a pass-through filter whose free
- * callback tells us when the connection is gone.
+ * A plain listener (loopback only) gets a socket bufferevent; libevent 2.1
+ * offers no hook on such a connection until its first request, so plain
+ * connections are counted from then on (http_conn_of()).
  */
 static struct bufferevent *
 http_bevcb(struct event_base *base, void *arg)
 {
 	struct http_listener *l = arg;
 	struct http_server *srv = l->srv;
-	struct http_conn *conn = http_conn_new(srv);
-	struct bufferevent *under;
+	struct http_conn *conn;
 	SSL *ssl;
 
-	if (l->plaintext) {
-		under = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-		conn->bev = bufferevent_filter_new(under, http_plain_filter,
-		    http_plain_out_filter, BEV_OPT_CLOSE_ON_FREE,
-		    http_plain_free_cb, conn);
-		return conn->bev;
-	}
+	if (l->plaintext)
+		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	conn = http_conn_new(srv);
 	if ((ssl = SSL_new(srv->ssl_ctx)) == NULL)
 		fatal("SSL_new failed: out of memory");
 	conn->ssl = ssl;
@@ -391,6 +356,13 @@ http_identify(struct http_server *srv, struct http_conn *conn)
 	    conn->subject[0] != '\0' ? conn->subject : NULL);
 }
 
+static void
+http_plain_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	http_conn_closed(arg);
+}
+
 static struct http_conn *
 http_conn_of(struct http_server *srv, struct evhttp_request *ev)
 {
@@ -398,18 +370,25 @@ http_conn_of(struct http_server *srv, struct evhttp_request *ev)
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	struct http_conn *conn;
 	SSL *ssl;
-	int fd;
+	int fd, one = 1;
 
 	if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL)
 		conn = http_tls_conn_get(ssl);
-	else
+	else {
 		TAILQ_FOREACH(conn, &srv->conns, link)
-			if (conn->bev == bev)
+			if (conn->evcon == evcon)
 				break;
+		if (conn == NULL) {
+			/* first request on a plain connection */
+			conn = http_conn_new(srv);
+			conn->bev = bev;
+			conn->evcon = evcon;
+			evhttp_connection_set_closecb(evcon,
+			    http_plain_closed_cb, conn);
+		}
+	}
 	if (conn != NULL && !conn->nodelay) {
 		/* accepted sockets inherit it on Linux; make sure anyway */
-		int one = 1;
-
 		if ((fd = bufferevent_getfd(bev)) >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));

@@ -77,4 +77,18 @@ check "requests were logged" grep -q 'msg="request" .*target="/fhir/Patient?iden
 check "no NHS number in the log" sh -c "! grep -Eq '9434765919|943 476 5919|943%20476%205919' '$T/d.log'"
 
 check "clean exit on SIGTERM" stop_daemon
+
+# a plain HTTP listener, allowed on loopback only, serves only the
+# anonymous routes
+P2=$(random_port)
+sed "s|\(<listen [^>]*/>\)|\1<listen address=\"127.0.0.1\" port=\"$P2\" plaintext=\"true\"/>|" \
+    "$CAREHUB_CONF" >"$T/plain.conf"
+start_daemon "$T/plain.conf"
+st=$(curl -s -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$P2/healthz")
+check "plain HTTP listener answers /healthz ($st)" [ "$st" = 200 ]
+st=$(curl -s -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$P2/metrics")
+check "plain HTTP listener refuses /metrics ($st)" [ "$st" = 403 ]
+check "refusal says mutual TLS is needed" grep -q 'needs mutual TLS' "$T/body"
+check "TLS listener still mutual TLS only" [ "$(status_of "$CAREHUB_URL/healthz")" = 200 ]
+check "clean exit" stop_daemon
 finish
