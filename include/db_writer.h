@@ -34,9 +34,10 @@ struct db_writer_stats {
 };
 
 /*
- * Start the writer thread on db (ownership transferred; closed by
- * db_writer_free()).  Completions are delivered on base.  max_batch bounds
- * the jobs in one transaction (0: 1024).
+ * Start the writer thread on db (ownership transferred on success; closed
+ * by db_writer_free(); on failure the caller still owns db).  Completions
+ * are delivered on base.  max_batch bounds the jobs in one transaction (0:
+ * 1024).  0, ERR_SYSTEM or ERR_INTERNAL.  Call on the loop thread.
  */
 int	db_writer_start(struct event_base *base, struct db *db,
 	    unsigned int max_batch, struct db_writer **wp);
