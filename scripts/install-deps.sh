@@ -18,6 +18,9 @@ export DEBIAN_FRONTEND=noninteractive
 
 die() { echo "install-deps: $*" >&2; exit 1; }
 
+# Where apt's configuration lives (tests point this at a sample tree).
+APT_ETC=${CAREHUB_APT_ETC:-/etc/apt}
+
 codename() {
 	. /etc/os-release
 	echo "${VERSION_CODENAME:-}"
@@ -27,11 +30,11 @@ codename() {
 # the release codename (the main archive, not -security or -updates).
 find_mirror() {
 	want=$1
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in $APT_ETC/sources.list.d/*.sources; do
 		[ -f "$f" ] || continue
 		awk -v want="$want" '
 		function flush() {
-			if (uris != "" && ok && types ~ /(^| )deb( |$)/) {
+			if (uris != "" && ok && enabled && types ~ /(^| )deb( |$)/) {
 				split(uris, u, " "); print u[1] "|" signed; found = 1; exit
 			}
 			uris = ""; signed = ""; ok = 0; types = ""; enabled = 1
@@ -49,7 +52,7 @@ find_mirror() {
 		END { if (!found) flush() }
 		' "$f" | head -n 1 | grep . && return 0
 	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+	for f in $APT_ETC/sources.list $APT_ETC/sources.list.d/*.list; do
 		[ -f "$f" ] || continue
 		# deb [options] URI SUITE COMPONENTS...
 		awk -v want="$want" '
@@ -69,13 +72,16 @@ find_mirror() {
 }
 
 have_suite() {
-	grep -rqsE "(^|[[:space:]])$1([[:space:]]|$)" /etc/apt/sources.list \
-	    /etc/apt/sources.list.d/ 2>/dev/null
+	grep -rqsE "^[^#]*(^|[[:space:]])$1([[:space:]]|$)" \
+	    "$APT_ETC/sources.list" "$APT_ETC/sources.list.d/" 2>/dev/null
 }
 
 enable_backports() {
 	cn=$1
-	have_suite "$cn-backports" && return 0
+	if have_suite "$cn-backports"; then
+		[ "$PRINT_ONLY" = 1 ] && echo "# $cn-backports is already configured"
+		return 0
+	fi
 	line=$(find_mirror "$cn") || die "no configured apt source for suite '$cn'; cannot locate the Debian mirror for $cn-backports"
 	uri=${line%%|*}
 	signed=${line#*|}
@@ -85,18 +91,18 @@ URIs: $uri
 Suites: $cn-backports
 Components: main
 Signed-By: $signed"
-	if [ "${PRINT_ONLY:-0}" = 1 ]; then
+	if [ "$PRINT_ONLY" = 1 ]; then
 		echo "$src"
 		exit 0
 	fi
 	echo "install-deps: enabling $cn-backports from $uri"
-	printf '%s\n' "$src" > /etc/apt/sources.list.d/carehub-backports.sources
+	printf '%s\n' "$src" > "$APT_ETC/sources.list.d/carehub-backports.sources"
 }
 
 PRINT_ONLY=0
 [ "${1:-}" = "--print-sources" ] && PRINT_ONLY=1
 
-cn=$(codename)
+cn=${CAREHUB_CODENAME:-$(codename)}
 [ "$PRINT_ONLY" = 1 ] || [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
 
 PKGS="build-essential autoconf automake libtool pkg-config make gcc clang \
@@ -106,6 +112,7 @@ libjansson-dev libcmocka-dev curl valgrind ca-certificates procps"
 case "$cn" in
 bookworm)
 	enable_backports "$cn"
+	[ "$PRINT_ONLY" = 1 ] && exit 0
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends $PKGS
 	apt-get install -y -q --no-install-recommends -t bookworm-backports \
