@@ -57,6 +57,13 @@ struct http_route {
 extern const struct http_route http_routes[];
 extern const size_t http_n_routes;
 
+struct fhir_cap_entry;
+/*
+ * The FHIR interactions of the route table, for the CapabilityStatement:
+ * a new array (caller frees) of *np entries.
+ */
+struct fhir_cap_entry *http_api_capabilities(size_t *np);
+
 /* A request being answered. */
 struct http_req {
 	struct http_server	*srv;

@@ -63,6 +63,15 @@ int	 util_write_file_sync(const char *path, const void *buf, size_t len,
 /* fsync the directory holding path.  0 or ERR_SYSTEM. */
 int	 util_fsync_dir(const char *path);
 
+struct sockaddr_un;
+/*
+ * Fill sun with the AF_UNIX address path; a leading '@' names an abstract
+ * socket.  *lenp gets the address length to pass to bind/connect/sendto.
+ * 0, or ERR_INVALID if path is empty or too long.
+ */
+int	 util_sockaddr_un(const char *path, struct sockaddr_un *sun,
+	    unsigned int *lenp);
+
 #define FREE(p) do { free(p); (p) = NULL; } while (0)
 #define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 

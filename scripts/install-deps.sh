@@ -107,7 +107,7 @@ cn=${CAREHUB_CODENAME:-$(codename)}
 
 PKGS="build-essential autoconf automake libtool pkg-config make gcc clang \
 libevent-dev libxml2-dev libxml2-utils libssl-dev openssl uuid-dev \
-libjansson-dev libcmocka-dev curl valgrind ca-certificates procps"
+libjansson-dev libcmocka-dev curl valgrind ca-certificates procps iproute2"
 
 case "$cn" in
 bookworm)

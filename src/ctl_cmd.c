@@ -130,22 +130,19 @@ ctl_connect(const char *path, int *fdp, char *reason, size_t len)
 {
 	struct timeval tv = { CTL_SOCKET_TIMEOUT, 0 };
 	struct sockaddr_un sun;
+	unsigned int slen;
 	int fd = -1, r = ERR_SYSTEM;
 
 	*fdp = -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(reason, len, "path longer than %zu bytes",
-		    sizeof(sun.sun_path) - 1);
+	if (util_sockaddr_un(path, &sun, &slen) != 0) {
+		snprintf(reason, len, "not a usable UNIX socket path");
 		r = ERR_INVALID;
 		goto out;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+	    connect(fd, (struct sockaddr *)&sun, (socklen_t)slen) != 0) {
 		snprintf(reason, len, "%s", strerror(errno));
 		goto out;
 	}

@@ -117,17 +117,15 @@ daemon_ctl_open(struct event_base *base, const char *path, daemon_ctl_fn *fn,
 	struct daemon_ctl *ctl = NULL;
 	struct sockaddr_un sun;
 	struct stat st;
+	unsigned int slen;
 	int fd = -1, r = ERR_SYSTEM;
 
 	*ctlp = NULL;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "control socket path %s is too long",
-		    path);
+	if (path[0] != '/' || util_sockaddr_un(path, &sun, &slen) != 0) {
+		snprintf(err, errlen, "control socket path %s is not an "
+		    "absolute path short enough for a UNIX socket", path);
 		return ERR_CONFIG;
 	}
-	memcpy(sun.sun_path, path, strlen(path));
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errlen, "control socket path %s exists "
@@ -141,7 +139,7 @@ daemon_ctl_open(struct event_base *base, const char *path, daemon_ctl_fn *fn,
 		goto fail;
 	/* created 0600 from the start: no window where others may connect */
 	mode_t old = umask(0177);
-	int b = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	int b = bind(fd, (struct sockaddr *)&sun, (socklen_t)slen);
 
 	umask(old);
 	if (b != 0 || chmod(path, 0600) != 0)

@@ -32,28 +32,20 @@ daemon_notify(const char *state)
 {
 	struct sockaddr_un sun;
 	const char *path = getenv("NOTIFY_SOCKET");
-	socklen_t len;
-	size_t plen;
-	int fd, r = ERR_SYSTEM;
+	unsigned int len;
+	int fd = -1, r = ERR_SYSTEM;
 
 	if (path == NULL || *path == '\0')
 		return 0;
-	plen = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') ||
-	    plen >= sizeof(sun.sun_path)) {
+	    util_sockaddr_un(path, &sun, &len) != 0) {
 		log_warn("NOTIFY_SOCKET is not a usable socket path");
 		return ERR_INVALID;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, plen);
-	if (sun.sun_path[0] == '@')
-		sun.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		goto out;
 	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *)&sun, len) < 0)
+	    (struct sockaddr *)&sun, (socklen_t)len) < 0)
 		goto out;
 	r = 0;
  out:

@@ -40,12 +40,11 @@ const struct http_route http_routes[] = {
 };
 const size_t http_n_routes = NELEMS(http_routes);
 
-static void
-http_api_metadata(struct http_req *req)
+struct fhir_cap_entry *
+http_api_capabilities(size_t *np)
 {
 	struct fhir_cap_entry *e = xcalloc(http_n_routes, sizeof(*e));
-	size_t i, n = 0, len = 0;
-	char *xml;
+	size_t i, n = 0;
 
 	for (i = 0; i < http_n_routes; i++) {
 		if (http_routes[i].fhir_interaction == NULL)
@@ -54,7 +53,17 @@ http_api_metadata(struct http_req *req)
 		e[n].interaction = http_routes[i].fhir_interaction;
 		n++;
 	}
-	xml = fhir_capability_xml(e, n, PACKAGE_VERSION, &len);
+	*np = n;
+	return e;
+}
+
+static void
+http_api_metadata(struct http_req *req)
+{
+	size_t n, len = 0;
+	struct fhir_cap_entry *e = http_api_capabilities(&n);
+	char *xml = fhir_capability_xml(e, n, PACKAGE_VERSION, &len);
+
 	http_reply(req, 200, FHIR_XML_MIME "; charset=utf-8", xml, len);
 	free(xml);
 	free(e);

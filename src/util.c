@@ -12,10 +12,13 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -336,4 +339,20 @@ util_write_file_sync(const char *path, const void *buf, size_t len,
 	free(tmp);
 	errno = saved_errno;
 	return r;
+}
+
+int
+util_sockaddr_un(const char *path, struct sockaddr_un *sun, unsigned int *lenp)
+{
+	size_t plen = strlen(path);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (plen == 0 || plen >= sizeof(sun->sun_path))
+		return ERR_INVALID;
+	memcpy(sun->sun_path, path, plen);
+	if (sun->sun_path[0] == '@')
+		sun->sun_path[0] = '\0';
+	*lenp = (unsigned int)(offsetof(struct sockaddr_un, sun_path) + plen);
+	return 0;
 }

@@ -41,8 +41,12 @@ finish() {
 	exit $?
 }
 
-random_port() {
-	echo $(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+random_port() { # a random port nothing listens on now
+	while :; do
+		p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+		command -v ss >/dev/null 2>&1 || { echo $p; return; }
+		[ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ] && { echo $p; return; }
+	done
 }
 
 # demo_init [DIR]: a demo setup on a random port, environment loaded.
@@ -70,6 +74,16 @@ start_daemon() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	if grep -q 'Address already in use' "$T/d.log" && [ "${RETRY:-0}" -lt 5 ]; then
+		# somebody took our port meanwhile: move this configuration
+		np=$(random_port)
+		sed -i "s|port=\"$PORT\"|port=\"$np\"|" "$conf"
+		[ "$conf" = "$CAREHUB_CONF" ] || sed -i "s|port=\"$PORT\"|port=\"$np\"|" "$CAREHUB_CONF"
+		PORT=$np
+		CAREHUB_URL=https://127.0.0.1:$PORT
+		RETRY=$((${RETRY:-0} + 1)) start_daemon "$conf"
+		return
+	fi
 	echo "carehubd did not start:"; cat "$T/d.log"
 	exit 1
 }
