@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -206,6 +207,26 @@ test_xml_too_large(void **state)
 	free(big);
 }
 
+static void
+test_sockaddr_un(void **state)
+{
+	struct sockaddr_un sun;
+	unsigned int len;
+	char longpath[200];
+
+	(void)state;
+	assert_int_equal(util_sockaddr_un("/run/x.sock", &sun, &len), 0);
+	assert_string_equal(sun.sun_path, "/run/x.sock");
+	assert_int_equal(len, offsetof(struct sockaddr_un, sun_path) + 11);
+	assert_int_equal(util_sockaddr_un("@abstract", &sun, &len), 0);
+	assert_int_equal(sun.sun_path[0], '\0');
+	assert_memory_equal(sun.sun_path + 1, "abstract", 8);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	assert_int_equal(util_sockaddr_un(longpath, &sun, &len), ERR_INVALID);
+	assert_int_equal(util_sockaddr_un("", &sun, &len), ERR_INVALID);
+}
+
 int
 main(void)
 {
@@ -217,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_xml_safe),
 		cmocka_unit_test(test_xml_too_large),
+		cmocka_unit_test(test_sockaddr_un),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
