@@ -59,6 +59,14 @@ xml_safe_depth_ok(const xmlNode *n, int depth, int max_depth,
 	return 1;
 }
 
+/* libxml2 reports some problems (encodings) only through this handler */
+static void
+xml_safe_generic_error_cb(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int
 xml_safe_parse(const char *buf, size_t len, const char *name, size_t max_len,
     int max_depth, xmlDocPtr *docp, char *err, size_t errlen)
@@ -80,6 +88,7 @@ xml_safe_parse(const char *buf, size_t len, const char *name, size_t max_len,
 		snprintf(err, errlen, "%s: out of memory", name);
 		return ERR_NOMEM;
 	}
+	xmlSetGenericErrorFunc(NULL, xml_safe_generic_error_cb);
 	p->_private = &st;
 	p->sax->internalSubset = xml_safe_subset_cb;
 	p->sax->externalSubset = xml_safe_subset_cb;

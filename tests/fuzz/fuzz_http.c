@@ -102,9 +102,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (len > 65536)
 		return 0;
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
-		fuzz_die("connect", strerror(errno));
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		fuzz_die("socket", strerror(errno));
+	/* libFuzzer's timers may interrupt a blocking connect */
+	while (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		if (errno == EISCONN)
+			break;
+		if (errno != EINTR && errno != EALREADY)
+			fuzz_die("connect", strerror(errno));
+		usleep(100);
+	}
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	for (i = 0; i < 20000 && !closed; i++) {
 		if (off < len) {
