@@ -73,7 +73,6 @@ struct http_req {
 	const struct http_route	*route;	/* NULL: no route matched */
 	int			 route_idx;
 	char			 id[72];	/* X-Request-ID */
-	char			 target[256];	/* masked for logs */
 	const char		*method;
 	uint64_t		 t0;
 	int			 status;

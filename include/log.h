@@ -25,6 +25,8 @@ enum log_level {
 void	log_init(const char *ident, enum log_level level, int use_syslog);
 void	log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* 1 if a message at level would be logged now. */
+int	log_enabled(enum log_level level);
 /* Parse "error", "warning", "info" or "debug"; -1 if unknown. */
 int	log_level_parse(const char *s);
 const char *log_level_name(enum log_level level);

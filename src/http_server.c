@@ -228,17 +228,29 @@ http_req_done_cb(struct evhttp_request *ev, void *arg)
 	conn->rx_at_done = conn->rx;
 }
 
+/*
+ * Count the request and log it: server errors as warnings, refusals at
+ * info, successes at debug only, so normal operation stays quiet (the
+ * audit trail, not the log, records who saw what).
+ */
 static void
-http_req_finish(struct http_req *req)
+http_req_finish(struct http_req *req, const char *uri)
 {
 	const char *sys = req->sys != NULL ? req->sys->name : "-";
 	uint64_t usec = util_mono_usec() - req->t0;
+	enum log_level level = req->status >= 500 ? LOG_LEVEL_WARN :
+	    req->status >= 400 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+	char target[256];
 
 	http_metrics_observe(req->srv->metrics, req->route_idx, req->status,
 	    usec);
-	log_info("request | id=%s system=%s method=%s target=\"%s\" status=%d "
-	    "usec=%llu", req->id, sys, req->method, req->target, req->status,
-	    (unsigned long long)usec);
+	if (log_enabled(level)) {
+		log_mask_target(uri, target, sizeof(target));
+		log_msg(level, NULL, 0, "request | id=%s system=%s method=%s "
+		    "target=\"%s\" status=%d usec=%llu", req->id, sys,
+		    req->method, target, req->status,
+		    (unsigned long long)usec);
+	}
 	if (req->conn->inflight > 0)
 		req->conn->inflight--;
 	free(req);
@@ -250,6 +262,8 @@ http_reply(struct http_req *req, int status, const char *ctype,
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
 	struct evbuffer *out = evbuffer_new();
+	char target[512];
+	const char *uri;
 
 	req->status = status;
 	evhttp_add_header(h, "Content-Type", ctype);
@@ -262,9 +276,12 @@ http_reply(struct http_req *req, int status, const char *ctype,
 		evbuffer_add(out, body, len);
 	evhttp_request_set_on_complete_cb(req->ev, http_req_done_cb,
 	    req->conn);
+	/* the request may be freed by the send: log from a copy */
+	uri = evhttp_request_get_uri(req->ev);
+	snprintf(target, sizeof(target), "%s", uri != NULL ? uri : "-");
 	evhttp_send_reply(req->ev, status, http_reason(status), out);
 	evbuffer_free(out);
-	http_req_finish(req);
+	http_req_finish(req, target);
 }
 
 void
@@ -438,7 +455,7 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	struct http_conn *conn = http_conn_of(srv, ev);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
-	const char *rid, *target = evhttp_request_get_uri(ev);
+	const char *rid;
 	const struct conf_system *sys = NULL;
 	struct http_req *req;
 	char fp[2 * CONF_FP_LEN + 1];
@@ -466,7 +483,6 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	req->t0 = util_mono_usec();
 	req->method = http_method_name(evhttp_request_get_command(ev));
 	conn->inflight++;
-	log_mask_target(target, req->target, sizeof(req->target));
 	rid = evhttp_find_header(evhttp_request_get_input_headers(ev),
 	    "X-Request-ID");
 	if (rid != NULL && http_request_id_ok(rid))

@@ -56,6 +56,12 @@ log_get_level(void)
 	return log_threshold;
 }
 
+int
+log_enabled(enum log_level level)
+{
+	return level <= log_threshold;
+}
+
 void
 log_set_fd(int fd)
 {
