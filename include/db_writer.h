@@ -8,8 +8,8 @@
  * fail the others), commits with synchronous=FULL, and then hands every
  * job's result back to the event loop, where its done callback runs.  The
  * loop never waits on a commit.  If the commit fails, every job in the batch
- * gets the error.  Requires evthread_use_pthreads() before the event base is
- * created.
+ * gets the error.  The thread wakes the loop through an eventfd, so the
+ * event base needs no locking (no evthread_use_pthreads()).
  */
 #ifndef CAREHUB_DB_WRITER_H
 #define CAREHUB_DB_WRITER_H

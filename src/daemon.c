@@ -18,7 +18,6 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <libxml/parser.h>
 #include <openssl/ssl.h>
 
@@ -260,8 +259,8 @@ daemon_setup(struct daemon *d, const char *path)
 	    d->conf->log_syslog);
 	if (daemon_no_core_dumps() != 0)
 		fatal("cannot disable core dumps: %s", strerror(errno));
-	if (evthread_use_pthreads() != 0 ||
-	    (d->base = event_base_new()) == NULL)
+	/* single-threaded base: the writer wakes it through an eventfd */
+	if ((d->base = event_base_new()) == NULL)
 		fatal("cannot create the event base");
 	if (http_server_new(d->base, d->conf, &d->http, err, sizeof(err)) != 0)
 		fatal("%s", err);

@@ -6,8 +6,10 @@
  * from the event loop and a completion list emptied on the event loop.
  * The thread takes every queued job (up to max_batch), runs them in one
  * BEGIN IMMEDIATE ... COMMIT, each inside SAVEPOINT job so that a failing
- * job is rolled back alone, and then wakes the loop with event_active() to
- * run the done callbacks.  A failed COMMIT is rolled back and fails every
+ * job is rolled back alone, and then wakes the loop through an eventfd to
+ * run the done callbacks.  (An eventfd rather than event_active() from the
+ * thread: the latter needs evthread_use_pthreads(), which makes libevent
+ * take a lock on every event operation of the busy loop thread.)  A failed COMMIT is rolled back and fails every
  * job of the batch: nothing of it is durable, so nothing may be reported
  * as done.  Does not own the event base or the jobs' arguments.
  *
@@ -17,9 +19,13 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -48,6 +54,7 @@ struct db_writer_list {
 struct db_writer {
 	struct db		*db;		/* the writer thread's */
 	struct event		*ev;		/* completions ready */
+	int			 efd;		/* eventfd behind ev */
 	pthread_t		 thread;
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;		/* queued, or stopping */
@@ -59,6 +66,17 @@ struct db_writer {
 	int			 healthy;	/* last commit succeeded */
 	struct db_writer_stats	 stats;
 };
+
+/* Tell the loop that completions are waiting (any thread). */
+static void
+db_writer_wake(struct db_writer *w)
+{
+	uint64_t one = 1;
+
+	while (write(w->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	/* EAGAIN: the counter is already non-zero, the loop will wake */
+}
 
 static void
 db_writer_list_append(struct db_writer_list *l, struct db_writer_job *head,
@@ -151,7 +169,7 @@ db_writer_finish(struct db_writer *w, struct db_writer_job *batch, int r)
 	}
 	db_writer_list_append(&w->done, batch, last);
 	pthread_mutex_unlock(&w->mtx);
-	event_active(w->ev, EV_READ, 0);
+	db_writer_wake(w);
 }
 
 static void *
@@ -201,8 +219,10 @@ db_writer_deliver(struct db_writer *w)
 static void
 db_writer_done_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
+	uint64_t n;
+
 	(void)what;
+	(void)!read(fd, &n, sizeof(n));	/* reset the counter */
 	db_writer_deliver(arg);
 }
 
@@ -219,8 +239,18 @@ db_writer_start(struct event_base *base, struct db *db,
 	w->db = db;
 	w->max_batch = max_batch > 0 ? max_batch : DB_WRITER_MAX_BATCH;
 	w->healthy = 1;
-	if ((w->ev = event_new(base, -1, 0, db_writer_done_cb, w)) == NULL) {
+	if ((w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		log_err_r(ERR_SYSTEM, "eventfd failed");
+		free(w);
+		return ERR_SYSTEM;
+	}
+	w->ev = event_new(base, w->efd, EV_READ | EV_PERSIST,
+	    db_writer_done_cb, w);
+	if (w->ev == NULL || event_add(w->ev, NULL) != 0) {
 		log_err_f("event_new failed");
+		if (w->ev != NULL)
+			event_free(w->ev);
+		close(w->efd);
 		free(w);
 		return ERR_INTERNAL;
 	}
@@ -238,6 +268,7 @@ db_writer_start(struct event_base *base, struct db *db,
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->mtx);
 		event_free(w->ev);
+		close(w->efd);
 		free(w);
 		return ERR_SYSTEM;
 	}
@@ -302,6 +333,7 @@ db_writer_free(struct db_writer *w)
 	/* Callbacks may submit again: they get ERR_SHUTDOWN. */
 	db_writer_deliver(w);
 	event_free(w->ev);
+	close(w->efd);
 	db_close(w->db);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->mtx);

@@ -261,7 +261,7 @@ http_reply(struct http_req *req, int status, const char *ctype,
     const char *body, size_t len)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
-	struct evbuffer *out = evbuffer_new();
+	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
 	char target[512];
 	const char *uri;
 
@@ -279,8 +279,7 @@ http_reply(struct http_req *req, int status, const char *ctype,
 	/* the request may be freed by the send: log from a copy */
 	uri = evhttp_request_get_uri(req->ev);
 	snprintf(target, sizeof(target), "%s", uri != NULL ? uri : "-");
-	evhttp_send_reply(req->ev, status, http_reason(status), out);
-	evbuffer_free(out);
+	evhttp_send_reply(req->ev, status, http_reason(status), NULL);
 	http_req_finish(req, target);
 }
 

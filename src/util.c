@@ -23,6 +23,8 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include <openssl/rand.h>
+
 #include "err.h"
 #include "log.h"
 #include "util.h"
@@ -167,10 +169,26 @@ util_time_rfc3339(char *buf, size_t len)
 void
 util_uuid(char out[37])
 {
-	uuid_t u;
+	static const char digits[] = "0123456789abcdef";
+	unsigned char u[16];
+	size_t i, o = 0;
 
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, out);
+	/*
+	 * OpenSSL's DRBG, not libuuid: uuid_generate_random() reseeds
+	 * random(3) and calls getrandom(2) on every call, which showed in the
+	 * request path's profile (every response carries a new id).
+	 */
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		uuid_generate_random(u);	/* fall back, never fail */
+	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	for (i = 0; i < sizeof(u); i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = digits[u[i] >> 4];
+		out[o++] = digits[u[i] & 0xf];
+	}
+	out[o] = '\0';
 }
 
 void

@@ -22,7 +22,6 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/thread.h>
 
 #include "conf.h"
 #include "ctl.h"
@@ -78,7 +77,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_die("configuration", err);
 	free(xml);
 	conf->listeners[0].port = 0;	/* any free port */
-	evthread_use_pthreads();
 	base = event_base_new();
 	if (http_server_new(base, conf, &srv, err, sizeof(err)) != 0 ||
 	    http_server_listen(srv, err, sizeof(err)) != 0)

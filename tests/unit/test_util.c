@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <uuid/uuid.h>
 #include <libxml/tree.h>
 
 #include "err.h"
@@ -227,6 +228,26 @@ test_sockaddr_un(void **state)
 	assert_int_equal(util_sockaddr_un("", &sun, &len), ERR_INVALID);
 }
 
+static void
+test_uuid(void **state)
+{
+	char a[37], b[37];
+	uuid_t u;
+	int i;
+
+	(void)state;
+	util_uuid(a);
+	util_uuid(b);
+	assert_int_equal(strlen(a), 36);
+	assert_string_not_equal(a, b);
+	/* libuuid agrees it is a random (v4) RFC 4122 UUID */
+	assert_int_equal(uuid_parse(a, u), 0);
+	assert_int_equal(uuid_type(u), UUID_TYPE_DCE_RANDOM);
+	assert_int_equal(uuid_variant(u), UUID_VARIANT_DCE);
+	for (i = 0; i < 36; i++)
+		assert_true(strchr("0123456789abcdef-", a[i]) != NULL);
+}
+
 int
 main(void)
 {
@@ -239,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_xml_safe),
 		cmocka_unit_test(test_xml_too_large),
 		cmocka_unit_test(test_sockaddr_un),
+		cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
