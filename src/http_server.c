@@ -233,23 +233,34 @@ http_req_done_cb(struct evhttp_request *ev, void *arg)
  * info, successes at debug only, so normal operation stays quiet (the
  * audit trail, not the log, records who saw what).
  */
+/* Server errors are warnings, refusals info, successes debug only. */
+static enum log_level
+http_status_level(int status)
+{
+	return status >= 500 ? LOG_LEVEL_WARN : status >= 400 ?
+	    LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+}
+
+/*
+ * Count the request and log it (uri is NULL when the line is not wanted),
+ * so normal operation stays quiet: the audit trail, not the log, records
+ * who saw what.
+ */
 static void
 http_req_finish(struct http_req *req, const char *uri)
 {
 	const char *sys = req->sys != NULL ? req->sys->name : "-";
 	uint64_t usec = util_mono_usec() - req->t0;
-	enum log_level level = req->status >= 500 ? LOG_LEVEL_WARN :
-	    req->status >= 400 ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
 	char target[256];
 
 	http_metrics_observe(req->srv->metrics, req->route_idx, req->status,
 	    usec);
-	if (log_enabled(level)) {
+	if (uri != NULL) {
 		log_mask_target(uri, target, sizeof(target));
-		log_msg(level, NULL, 0, "request | id=%s system=%s method=%s "
-		    "target=\"%s\" status=%d usec=%llu", req->id, sys,
-		    req->method, target, req->status,
-		    (unsigned long long)usec);
+		log_msg(http_status_level(req->status), NULL, 0, "request | "
+		    "id=%s system=%s method=%s target=\"%s\" status=%d "
+		    "usec=%llu", req->id, sys, req->method, target,
+		    req->status, (unsigned long long)usec);
 	}
 	if (req->conn->inflight > 0)
 		req->conn->inflight--;
@@ -262,8 +273,8 @@ http_reply(struct http_req *req, int status, const char *ctype,
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req->ev);
 	struct evbuffer *out = evhttp_request_get_output_buffer(req->ev);
-	char target[512];
-	const char *uri;
+	const char *uri = NULL;
+	char *copy = NULL;
 
 	req->status = status;
 	evhttp_add_header(h, "Content-Type", ctype);
@@ -276,11 +287,13 @@ http_reply(struct http_req *req, int status, const char *ctype,
 		evbuffer_add(out, body, len);
 	evhttp_request_set_on_complete_cb(req->ev, http_req_done_cb,
 	    req->conn);
-	/* the request may be freed by the send: log from a copy */
-	uri = evhttp_request_get_uri(req->ev);
-	snprintf(target, sizeof(target), "%s", uri != NULL ? uri : "-");
+	/* the send may free the request: keep the target if it is logged */
+	if (log_enabled(http_status_level(status)) &&
+	    (uri = evhttp_request_get_uri(req->ev)) != NULL)
+		copy = xstrdup(uri);
 	evhttp_send_reply(req->ev, status, http_reason(status), NULL);
-	http_req_finish(req, target);
+	http_req_finish(req, copy);
+	free(copy);
 }
 
 void
