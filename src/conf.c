@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -502,14 +503,24 @@ conf_walk(struct conf_ctx *cx, struct conf *c, const xmlNode *root)
 	}
 }
 
+/*
+ * The directory relative paths are taken from, absolute and ending in '/',
+ * so that what `carehubd -t -f conf` checks is what the daemon opens even
+ * when it was given a relative configuration path.
+ */
 static char *
 conf_dirname(const char *name)
 {
 	const char *slash = strrchr(name, '/');
+	char cwd[4096], *dir, *r;
 
-	if (slash == NULL)
-		return xstrdup("./");
-	return xstrndup(name, (size_t)(slash - name) + 1);
+	dir = slash == NULL ? xstrdup("") :
+	    xstrndup(name, (size_t)(slash - name) + 1);
+	if (name[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return dir[0] != '\0' ? dir : (free(dir), xstrdup("./"));
+	xasprintf(&r, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir);
+	free(dir);
+	return r;
 }
 
 int

@@ -266,8 +266,18 @@ daemon_setup(struct daemon *d, const char *path)
 		fatal("%s", err);
 	if (http_server_listen(d->http, err, sizeof(err)) != 0)
 		fatal("%s", err);
-	if (db_key_load_recover(d->conf->db_path, d->conf->db_key_file, &key,
-	    err, sizeof(err)) != 0)
+	/*
+	 * Read the key while we may still be root.  Finishing an interrupted
+	 * rekey opens the database, which must happen as the service user
+	 * (its -wal and -shm files belong to that user), so when we are about
+	 * to switch users only the key file is read here.
+	 */
+	if (geteuid() == 0 && d->conf->user != NULL)
+		r = db_key_load(d->conf->db_key_file, &key, err, sizeof(err));
+	else
+		r = db_key_load_recover(d->conf->db_path,
+		    d->conf->db_key_file, &key, err, sizeof(err));
+	if (r != 0)
 		fatal("%s", err);
 	if ((r = daemon_drop_privileges(d->conf->user)) != 0)
 		fatal("cannot switch to user %s: %s", d->conf->user,

@@ -110,6 +110,19 @@ daemon_ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	bufferevent_enable(bev, EV_READ);
 }
 
+/* 1 if something accepts connections on the socket at sun. */
+static int
+daemon_ctl_is_live(const struct sockaddr_un *sun, unsigned int slen)
+{
+	int fd, live;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sun, (socklen_t)slen) == 0;
+	close(fd);
+	return live;
+}
+
 int
 daemon_ctl_open(struct event_base *base, const char *path, daemon_ctl_fn *fn,
     void *arg, struct daemon_ctl **ctlp, char *err, size_t errlen)
@@ -132,7 +145,12 @@ daemon_ctl_open(struct event_base *base, const char *path, daemon_ctl_fn *fn,
 			    "and is not a socket", path);
 			return ERR_EXISTS;
 		}
-		(void)unlink(path);
+		if (daemon_ctl_is_live(&sun, slen)) {
+			snprintf(err, errlen, "control socket %s is in use: "
+			    "is another carehubd running?", path);
+			return ERR_EXISTS;
+		}
+		(void)unlink(path);	/* left by a daemon that died */
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) < 0)

@@ -107,6 +107,22 @@ db_key_parse(const char *buf, size_t len, struct db_key **keyp)
 }
 
 /* Refuse a key file that is not ours alone. */
+/* 1 if path is a file directly inside $CREDENTIALS_DIRECTORY. */
+static int
+db_key_is_credential(const char *path)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
+	if (dir == NULL || dir[0] != '/')
+		return 0;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/' &&
+	    strchr(path + n + 1, '/') == NULL && path[n + 1] != '\0';
+}
+
 static int
 db_key_check_file(const char *path, const struct stat *st, char *err,
     size_t errlen)
@@ -121,7 +137,13 @@ db_key_check_file(const char *path, const struct stat *st, char *err,
 		    (unsigned)geteuid());
 		return ERR_KEYFILE;
 	}
-	if ((st->st_mode & 077) != 0) {
+	/*
+	 * systemd hands a credential over as a root-owned 0400 file that the
+	 * service user reads through an ACL, which stat(2) shows as group
+	 * bits (0440); the directory is private to the service.  There only
+	 * the "others" bits must be clear.
+	 */
+	if ((st->st_mode & (db_key_is_credential(path) ? 007 : 077)) != 0) {
 		db_errf(err, errlen, "key file %s is %s by group or others "
 		    "(mode 0%03o); chmod 600 it", path,
 		    (st->st_mode & 044) ? "readable" : "writable",

@@ -14,10 +14,11 @@
 #define DEFAULT_CONF CAREHUB_SYSCONFDIR "/carehub/carehub.conf"
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: carehubd [-tV] [-f file]\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr,
+	    "usage: carehubd [-htV] [-f file]\n");
+	exit(status);
 }
 
 int
@@ -37,12 +38,14 @@ main(int argc, char **argv)
 		case 'V':
 			printf("carehubd %s\n", PACKAGE_VERSION);
 			return 0;
+		case 'h':
+			usage(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if (check)
 		return daemon_check(conf);
 	return daemon_run(conf);

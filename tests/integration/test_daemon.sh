@@ -39,6 +39,14 @@ check "control socket is mode 0600" [ "$(stat -c %a "$CAREHUB_CTL_SOCKET")" = 60
 check "carehubctl status talks to the daemon" grep -q '^status=running' "$T/out"
 check "status reports the cipher" grep -q '^cipher=4\.' "$T/out"
 
+# a second daemon must not take over the control socket of a live one
+sed "s|port=\"$PORT\"|port=\"$(random_port)\"|" "$CAREHUB_CONF" >"$T/second.conf"
+"$CAREHUBD" -f "$T/second.conf" >"$T/out" 2>&1
+check "second daemon on the same control socket refused" [ $? -ne 0 ]
+check "second daemon says why" grep -q 'control socket .* is in use' "$T/out"
+"$CAREHUBCTL" -f "$CAREHUB_CONF" status >"$T/out" 2>&1
+check "first daemon still owns its control socket" grep -q '^status=running' "$T/out"
+
 # reload notifications
 kill -HUP "$PID"; sleep 0.5
 check "RELOADING=1 sent on SIGHUP" grep -q 'RELOADING=1 MONOTONIC_USEC=[0-9]' "$T/notify.out"

@@ -89,6 +89,16 @@ check "plain HTTP listener answers /healthz ($st)" [ "$st" = 200 ]
 st=$(curl -s -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$P2/metrics")
 check "plain HTTP listener refuses /metrics ($st)" [ "$st" = 403 ]
 check "refusal says mutual TLS is needed" grep -q 'needs mutual TLS' "$T/body"
+n=0
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	st=$(curl -s -o /dev/null -o /dev/null -w '%{http_code}' --max-time 5 -H 'Connection: close' \
+	    "http://127.0.0.1:$P2/healthz" "http://127.0.0.1:$P2/readyz")
+	[ "$st" = 200503 ] || [ "$st" = 200200 ] && n=$((n + 1))
+done
+check "plain HTTP: 24 requests on 12 connections all answered ($n/12)" [ "$n" = 12 ]
+st=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$P2/healthz" \
+    "http://127.0.0.1:$P2/healthz" "http://127.0.0.1:$P2/fhir/metadata")
+check "plain HTTP: keep-alive requests answered ($st)" [ "$st" = 200200200 ]
 check "TLS listener still mutual TLS only" [ "$(status_of "$CAREHUB_URL/healthz")" = 200 ]
 check "clean exit" stop_daemon
 finish

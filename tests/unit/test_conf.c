@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -190,6 +191,23 @@ test_endpoints_and_lookup(void **state)
 }
 
 static void
+test_relative_paths(void **state)
+{
+	char dir[1100], err[1024], want[1200];
+	struct conf *c = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/conf/minimal", TESTS_DIR);
+	assert_int_equal(chdir(dir), 0);
+	/* a relative -f: relative paths inside become absolute */
+	assert_int_equal(conf_load("carehubd.conf", &c, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "%s/server.key", dir);
+	assert_string_equal(c->tls_key, want);
+	conf_free(c);
+	assert_int_equal(chdir("/"), 0);
+}
+
+static void
 test_loopback(void **state)
 {
 	(void)state;
@@ -210,6 +228,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_endpoints_and_lookup),
+		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_loopback),
 	};
 

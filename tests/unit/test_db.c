@@ -208,6 +208,34 @@ load_content(struct tfx *t, const char *content, size_t len,
 	return db_key_load(path, keyp, t->err, sizeof(t->err));
 }
 
+/* systemd credentials: root-owned 0440 (ACL) is fine there, not elsewhere */
+static void
+test_key_credential_mode(void **state)
+{
+	struct tfx *t = *state;
+	struct db_key *key = NULL;
+	char path[PATH_MAX];
+
+	tfx_path(t, "db.key", path, sizeof(path));
+	write_file(path, "correct horse\n", 14, 0440);
+	unsetenv("CREDENTIALS_DIRECTORY");
+	assert_int_equal(db_key_load(path, &key, t->err, sizeof(t->err)),
+	    ERR_KEYFILE);
+	setenv("CREDENTIALS_DIRECTORY", t->dir, 1);
+	assert_int_equal(db_key_load(path, &key, t->err, sizeof(t->err)), 0);
+	DB_KEY_FREE(key);
+	/* readable by others is refused even there */
+	assert_int_equal(chmod(path, 0444), 0);
+	assert_int_equal(db_key_load(path, &key, t->err, sizeof(t->err)),
+	    ERR_KEYFILE);
+	/* a prefix of the directory name is not the directory */
+	setenv("CREDENTIALS_DIRECTORY", "/tmp/test_db", 1);
+	assert_int_equal(chmod(path, 0440), 0);
+	assert_int_equal(db_key_load(path, &key, t->err, sizeof(t->err)),
+	    ERR_KEYFILE);
+	unsetenv("CREDENTIALS_DIRECTORY");
+}
+
 static void
 test_key_parse(void **state)
 {
@@ -849,6 +877,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_key_file_mode, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_key_credential_mode, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_key_parse, setup,
 		    teardown),
