@@ -219,6 +219,33 @@ ctl_db_error(const char *cmd, const char *path, const char *msg, int r)
 		ctl_error("%s: %s: %s", cmd, path, err_str(r));
 }
 
+/*
+ * Load the key (finishing an interrupted rekey) and open the database with
+ * flags, reporting failures as cmd.  On success *dbp is open; the key is
+ * wiped either way.
+ */
+static int
+ctl_db_open(const struct conf *conf, const char *cmd, int flags,
+    struct db **dbp)
+{
+	struct db_key *key = NULL;
+	char msg[CTL_MSG_LEN] = "";
+	int r;
+
+	*dbp = NULL;
+	if ((r = db_key_load_recover(conf->db_path, conf->db_key_file, &key,
+	    msg, sizeof(msg))) != 0) {
+		ctl_db_error(cmd, conf->db_key_file, msg, r);
+		return r;
+	}
+	r = db_open(conf->db_path, key, flags, conf->db_cache_mb, dbp, msg,
+	    sizeof(msg));
+	db_key_free(key);
+	if (r != 0)
+		ctl_db_error(cmd, conf->db_path, msg, r);
+	return r;
+}
+
 /* db init: a new key (unless the key file exists), then a new database. */
 static int
 ctl_db_init(const struct conf *conf)
@@ -270,22 +297,12 @@ ctl_db_init(const struct conf *conf)
 static int
 ctl_db_check(const struct conf *conf)
 {
-	struct db_key *key = NULL;
 	struct db *db = NULL;
-	const char *keyfile = conf->db_key_file;
 	char msg[CTL_MSG_LEN] = "";
 	int version = 0, r;
 
-	if ((r = db_key_load_recover(conf->db_path, keyfile, &key, msg,
-	    sizeof(msg))) != 0) {
-		ctl_db_error("db check", keyfile, msg, r);
+	if ((r = ctl_db_open(conf, "db check", DB_OPEN_READONLY, &db)) != 0)
 		goto out;
-	}
-	if ((r = db_open(conf->db_path, key, DB_OPEN_READONLY,
-	    conf->db_cache_mb, &db, msg, sizeof(msg))) != 0) {
-		ctl_db_error("db check", conf->db_path, msg, r);
-		goto out;
-	}
 	printf("cipher version: %s\n", db_cipher_version(db));
 	if ((r = db_schema_version(db, &version)) != 0) {
 		ctl_error("db check: %s: reading the schema version: %s",
@@ -302,7 +319,6 @@ ctl_db_check(const struct conf *conf)
 	r = 0;
  out:
 	db_close(db);
-	db_key_free(key);
 	return r;
 }
 
@@ -314,7 +330,6 @@ ctl_db_check(const struct conf *conf)
 static int
 ctl_db_rekey(const struct conf *conf)
 {
-	struct db_key *key = NULL;
 	struct db *db = NULL;
 	const char *keyfile = conf->db_key_file;
 	char msg[CTL_MSG_LEN] = "";
@@ -327,23 +342,14 @@ ctl_db_rekey(const struct conf *conf)
 		r = ERR_DB_BUSY;
 		goto out;
 	}
-	if ((r = db_key_load_recover(conf->db_path, keyfile, &key, msg,
-	    sizeof(msg))) != 0) {
-		ctl_db_error("db rekey", keyfile, msg, r);
-		goto out;
-	}
-	r = db_open(conf->db_path, key, DB_OPEN_EXCLUSIVE | DB_OPEN_NO_MIGRATE,
-	    0, &db, msg, sizeof(msg));
-	if (r == ERR_DB_BUSY) {
+	r = ctl_db_open(conf, "db rekey", DB_OPEN_EXCLUSIVE |
+	    DB_OPEN_NO_MIGRATE, &db);
+	if (r == ERR_DB_BUSY)
 		ctl_error("db rekey: %s is in use by another process "
 		    "(carehubd?); stop it first", conf->db_path);
+	if (r != 0)
 		goto out;
-	} else if (r != 0) {
-		ctl_db_error("db rekey", conf->db_path, msg, r);
-		goto out;
-	}
 	DB_CLOSE(db);
-	DB_KEY_FREE(key);
 	if ((r = db_rekey(conf->db_path, keyfile, msg, sizeof(msg))) != 0) {
 		ctl_db_error("db rekey", conf->db_path, msg, r);
 		goto out;
@@ -352,7 +358,6 @@ ctl_db_rekey(const struct conf *conf)
 	r = 0;
  out:
 	db_close(db);
-	db_key_free(key);
 	return r;
 }
 
