@@ -227,7 +227,9 @@ conf_parse_listen(struct conf_ctx *cx, struct conf *c, const xmlNode *n)
 	l->address = conf_attr(n, "address");
 	port = conf_attr(n, "port");
 	plain = conf_attr(n, "plaintext");
-	(void)util_parse_ll(port, 1, 65535, &p);
+	if (util_parse_ll(port, 1, 65535, &p) != 0)
+		conf_fail(cx, n, "port '%s' is not a number from 1 to 65535",
+		    port);
 	l->port = (int)p;
 	l->plaintext = plain != NULL &&
 	    (strcmp(plain, "true") == 0 || strcmp(plain, "1") == 0);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,34 +30,49 @@
 #define CTL_LINE_MAX	1024
 #define CTL_TIMEOUT	10
 
+/* One connected carehubctl; freed when done or when the socket closes. */
+struct daemon_ctl_client {
+	struct daemon_ctl		*ctl;
+	struct bufferevent		*bev;
+	TAILQ_ENTRY(daemon_ctl_client)	 link;
+};
+
 struct daemon_ctl {
 	struct evconnlistener	*lev;
 	char			*path;
 	daemon_ctl_fn		*fn;
 	void			*arg;
+	TAILQ_HEAD(, daemon_ctl_client) clients;
 };
+
+static void
+daemon_ctl_client_free(struct daemon_ctl_client *cl)
+{
+	TAILQ_REMOVE(&cl->ctl->clients, cl, link);
+	bufferevent_free(cl->bev);
+	free(cl);
+}
 
 static void
 daemon_ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 {
+	(void)bev;
 	(void)what;
-	(void)arg;
-	bufferevent_free(bev);
+	daemon_ctl_client_free(arg);
 }
 
 static void
 daemon_ctl_write_cb(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
 	/* the reply has been written: done */
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_free(bev);
+		daemon_ctl_client_free(arg);
 }
 
 static void
 daemon_ctl_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct daemon_ctl *ctl = arg;
+	struct daemon_ctl_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t n = 0;
@@ -65,17 +81,17 @@ daemon_ctl_read_cb(struct bufferevent *bev, void *arg)
 	line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
 	if (line == NULL) {
 		if (evbuffer_get_length(in) > CTL_LINE_MAX)
-			bufferevent_free(bev);
+			daemon_ctl_client_free(cl);
 		return;
 	}
 	bufferevent_disable(bev, EV_READ);
 	if (n > CTL_LINE_MAX)
 		evbuffer_add_printf(out, "error command too long\n");
 	else
-		ctl->fn(line, out, ctl->arg);
+		cl->ctl->fn(line, out, cl->ctl->arg);
 	free(line);
 	bufferevent_setcb(bev, NULL, daemon_ctl_write_cb, daemon_ctl_event_cb,
-	    ctl);
+	    cl);
 	bufferevent_enable(bev, EV_WRITE);
 }
 
@@ -85,8 +101,9 @@ daemon_ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct daemon_ctl *ctl = arg;
 	struct event_base *base = evconnlistener_get_base(lev);
+	struct daemon_ctl_client *cl;
 	struct bufferevent *bev;
-	struct ucred cred;
+	struct ucred cred = { 0, (uid_t)-1, (gid_t)-1 };
 	socklen_t len = sizeof(cred);
 	struct timeval tv = { CTL_TIMEOUT, 0 };
 
@@ -104,8 +121,12 @@ daemon_ctl_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	cl = xcalloc(1, sizeof(*cl));
+	cl->ctl = ctl;
+	cl->bev = bev;
+	TAILQ_INSERT_TAIL(&ctl->clients, cl, link);
 	bufferevent_setcb(bev, daemon_ctl_read_cb, NULL, daemon_ctl_event_cb,
-	    ctl);
+	    cl);
 	bufferevent_set_timeouts(bev, &tv, &tv);
 	bufferevent_enable(bev, EV_READ);
 }
@@ -163,6 +184,7 @@ daemon_ctl_open(struct event_base *base, const char *path, daemon_ctl_fn *fn,
 	if (b != 0 || chmod(path, 0600) != 0)
 		goto fail;
 	ctl = xcalloc(1, sizeof(*ctl));
+	TAILQ_INIT(&ctl->clients);
 	ctl->lev = evconnlistener_new(base, daemon_ctl_accept_cb, ctl,
 	    LEV_OPT_CLOSE_ON_FREE, 16, fd);
 	if (ctl->lev == NULL)
@@ -186,6 +208,9 @@ daemon_ctl_close(struct daemon_ctl *ctl)
 {
 	if (ctl == NULL)
 		return;
+	/* clients still connected would call back into freed memory */
+	while (!TAILQ_EMPTY(&ctl->clients))
+		daemon_ctl_client_free(TAILQ_FIRST(&ctl->clients));
 	evconnlistener_free(ctl->lev);
 	(void)unlink(ctl->path);
 	free(ctl->path);

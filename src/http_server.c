@@ -586,6 +586,30 @@ http_server_set_store(struct http_server *srv, struct db *rdb,
 	srv->writer = writer;
 }
 
+/*
+ * After a reload, close every open TLS connection whose certificate no
+ * longer maps to a system, before it can send anything else: libevent
+ * answers some requests (bad request lines, unknown methods, Expect:
+ * 100-continue) itself, before carehub's per-request check runs.
+ */
+static void
+http_close_unregistered(struct http_server *srv)
+{
+	struct http_conn *conn;
+	int fd;
+
+	TAILQ_FOREACH(conn, &srv->conns, link) {
+		if (conn->ssl == NULL || (!conn->has_cert &&
+		    !SSL_is_init_finished(conn->ssl)))
+			continue;	/* its handshake checks the new registry */
+		if (http_identify(srv, conn) != NULL)
+			continue;
+		log_warn("system removed by reload: closing its connection");
+		if ((fd = bufferevent_getfd(conn->bev)) >= 0)
+			(void)shutdown(fd, SHUT_RDWR);
+	}
+}
+
 int
 http_server_reload(struct http_server *srv, const struct conf *conf,
     char *err, size_t errlen)
@@ -599,6 +623,7 @@ http_server_reload(struct http_server *srv, const struct conf *conf,
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
 	srv->conf = conf;
+	http_close_unregistered(srv);
 	for (i = 0; i < srv->n_ls; i++) {
 		evhttp_set_max_body_size(srv->ls[i].http,
 		    (ev_ssize_t)conf->limits.max_body);

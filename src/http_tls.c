@@ -81,11 +81,13 @@ http_tls_peer_id(X509 *cert, struct http_conn *conn)
 	conn->subject[0] = '\0';
 	if ((bio = BIO_new(BIO_s_mem())) != NULL) {
 		if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0,
-		    XN_FLAG_RFC2253) >= 0) {
+		    XN_FLAG_RFC2253) >= 0 && BIO_pending(bio) <
+		    (int)sizeof(conn->subject)) {
 			len = BIO_read(bio, conn->subject,
 			    (int)sizeof(conn->subject) - 1);
 			conn->subject[len > 0 ? len : 0] = '\0';
 		}
+		/* a longer subject is not cut: it matches by fingerprint only */
 		BIO_free(bio);
 	}
 	conn->has_cert = 1;

@@ -195,8 +195,11 @@ fatal(const char *fmt, ...)
 }
 
 /*
- * Mask digit runs: any stretch of digits, spaces and hyphens that starts and
- * ends with a digit and holds ten or more digits becomes '#'.
+ * Mask digit runs: any stretch that starts and ends with a digit, has no
+ * letter in it and holds ten or more digits becomes '#'.  Whatever joins
+ * the digits (spaces, hyphens, dots, plus signs, slashes, '%'...) does not
+ * hide an NHS number; this masks some harmless ids too, which is the
+ * right way to be wrong here.
  */
 static void
 log_mask_digits(char *s)
@@ -214,7 +217,7 @@ log_mask_digits(char *s)
 			if (isdigit((unsigned char)s[j])) {
 				ndig++;
 				last = j;
-			} else if (s[j] != ' ' && s[j] != '-')
+			} else if (isalpha((unsigned char)s[j]))
 				break;
 		}
 		if (ndig >= 10)
@@ -234,53 +237,97 @@ log_safe_char(char c)
 	return c;
 }
 
-void
-log_mask_value(const char *s, char *out, size_t outlen)
+/* Decode %XX in place; 1 if anything was decoded. */
+static int
+log_pct_decode(char *s)
+{
+	char *r = s, *w = s, hex[3] = { 0, 0, 0 };
+	int any = 0;
+
+	for (; *r != '\0'; r++) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) &&
+		    isxdigit((unsigned char)r[2])) {
+			hex[0] = r[1];
+			hex[1] = r[2];
+			*w = (char)strtol(hex, NULL, 16);
+			if (*w == '\0')
+				*w = '_';	/* an encoded NUL ends nothing */
+			w++;
+			r += 2;
+			any = 1;
+		} else
+			*w++ = *r;
+	}
+	*w = '\0';
+	return any;
+}
+
+/* Mask, make printable and copy into out (truncated only at the end). */
+static void
+log_mask_copy(char *s, char *out, size_t outlen)
 {
 	size_t i;
 
-	if (outlen == 0)
-		return;
-	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < outlen; i++)
+	log_mask_digits(s);
+	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++)
 		out[i] = log_safe_char(s[i]);
 	out[i] = '\0';
-	log_mask_digits(out);
 }
 
 void
-log_mask_target(const char *target, char *out, size_t outlen)
+log_mask_value(const char *s, char *out, size_t outlen)
 {
-	size_t o = 0;
-	const char *p;
+	char *copy;
 
 	if (outlen == 0)
 		return;
-	for (p = target; p != NULL && *p != '\0' && o + 1 < outlen; p++) {
-		if (*p == '?') {
-			out[o++] = '?';
-			/* query: keys kept, values replaced by '*' */
-			for (p++; *p != '\0' && o + 2 < outlen; p++) {
-				if (*p == '=') {
-					out[o++] = '=';
-					out[o++] = '*';
-					while (p[1] != '\0' && p[1] != '&')
-						p++;
-				} else
-					out[o++] = log_safe_char(*p);
-			}
-			break;
-		}
-		/* decode %XX so that "943%20476%205919" is masked too */
-		if (p[0] == '%' && isxdigit((unsigned char)p[1]) &&
-		    isxdigit((unsigned char)p[2])) {
-			char hex[3] = { p[1], p[2], '\0' };
+	copy = xstrdup(s != NULL ? s : "");
+	log_mask_copy(copy, out, outlen);
+	free(copy);
+}
 
-			out[o++] = log_safe_char((char)strtol(hex, NULL, 16));
-			p += 2;
-			continue;
-		}
-		out[o++] = log_safe_char(*p);
+/*
+ * The path is percent-decoded (repeatedly, so double encoding hides
+ * nothing) and its digit runs masked; in the query, keys are kept and
+ * every value, or a part with no key, becomes '*'.  Masking happens on the
+ * whole target before it is cut to outlen.
+ */
+void
+log_mask_target(const char *target, char *out, size_t outlen)
+{
+	char *t, *q, *p, *m, *w;
+	size_t len;
+	int rounds;
+
+	if (outlen == 0)
+		return;
+	t = xstrdup(target != NULL ? target : "");
+	len = strlen(t);
+	if ((q = strchr(t, '?')) != NULL)
+		*q++ = '\0';
+	for (rounds = 0; rounds < 4 && log_pct_decode(t); rounds++)
+		;
+	/* "path?k=*&k=*": at most 2 more bytes per query part than given */
+	m = xmalloc(2 * len + 3);
+	w = m + sprintf(m, "%s", t);
+	for (p = q; p != NULL; ) {
+		char *amp = strchr(p, '&'), *eq;
+
+		*w++ = p == q ? '?' : '&';
+		if (amp != NULL)
+			*amp = '\0';
+		if ((eq = strchr(p, '=')) != NULL) {
+			*eq = '\0';
+			for (rounds = 0; rounds < 4 && log_pct_decode(p);
+			    rounds++)
+				;
+			w += sprintf(w, "%s=*", p);
+		} else
+			*w++ = '*';
+		p = amp != NULL ? amp + 1 : NULL;
 	}
-	out[o] = '\0';
-	log_mask_digits(out);
+	*w = '\0';
+	log_mask_copy(m, out, outlen);
+	free(m);
+	free(t);
 }

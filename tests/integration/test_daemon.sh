@@ -66,6 +66,9 @@ CPID=$!
 (sleep 20 | openssl s_client -connect "127.0.0.1:$PORT" -quiet \
     -CAfile "$CAREHUB_CA" -cert "$CAREHUB_GP_CERT" -key "$CAREHUB_GP_KEY" \
     >/dev/null 2>&1) &
+# a carehubctl connected when shutdown starts and writing after it
+"$B/tests/integration/unix_send" "$CAREHUB_CTL_SOCKET" 1500 status >"$T/ctl.out" 2>&1 &
+UPID=$!
 sleep 1
 t0=$(date +%s)
 kill -TERM "$PID"
@@ -73,7 +76,9 @@ wait "$PID"; st=$?
 t1=$(date +%s)
 PID=
 wait "$CPID"
+wait "$UPID"
 check "SIGTERM: exit 0" [ "$st" = 0 ]
+check "control client connected before the shutdown" grep -q connected "$T/ctl.out"
 check "SIGTERM: exit within 10 s ($((t1 - t0)) s)" [ $((t1 - t0)) -le 10 ]
 check "request in flight at SIGTERM completed with 200" [ "$(cat "$T/slow.code")" = 200 ]
 check "STOPPING=1 sent" grep -q 'STOPPING=1' "$T/notify.out"

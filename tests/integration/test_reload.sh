@@ -27,7 +27,9 @@ wait_log() { # wait_log PATTERN
 req='GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
 answers() { grep -c '^HTTP/1.1 200' "$T/conn.out"; }
 
-# a keep-alive connection as the GP system
+# a keep-alive connection as the GP system; once carehubd closes it, our
+# writes into the pipe must fail quietly rather than kill the test
+trap '' PIPE
 mkfifo "$T/in"
 openssl s_client -connect "127.0.0.1:$PORT" -quiet -CAfile "$CAREHUB_CA" \
     -cert "$CAREHUB_GP_CERT" -key "$CAREHUB_GP_KEY" <"$T/in" >"$T/conn.out" 2>/dev/null &
@@ -43,10 +45,13 @@ drop_system gp-practice-system "$T/orig.conf" "$CAREHUB_CONF"
 check "GP system removed from the copy" sh -c "! grep -q gp-practice-system '$CAREHUB_CONF'"
 kill -HUP "$PID"
 check "reload logged" wait_log 'configuration reloaded'
-printf "$req" >&3
+# a method libevent answers by itself (501) must get nothing either
+printf 'TRACE / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&3 2>/dev/null
+printf "$req" >&3 2>/dev/null
 sleep 1
-check "removed system refused on its open connection" [ "$(answers)" = 1 ]
-check "refusal logged" grep -q 'no longer registered' "$T/d.log"
+check "removed system gets no answer on its open connection" \
+    [ "$(grep -c '^HTTP/1.1 ' "$T/conn.out")" = 1 ]
+check "its connection closed at the reload" grep -q 'system removed by reload: closing' "$T/d.log"
 exec 3>&-
 kill "$SPID" 2>/dev/null
 s_client_request -CAfile "$CAREHUB_CA" -cert "$CAREHUB_GP_CERT" -key "$CAREHUB_GP_KEY" >"$T/out"

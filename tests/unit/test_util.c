@@ -45,6 +45,22 @@ test_mask_target(void **state)
 	assert_string_equal(out, "/a_b%2");
 	log_mask_target("/\xc3\xa9%ff", out, sizeof(out));
 	assert_string_equal(out, "/___");
+	/* separators and encodings do not hide a number (review findings) */
+	log_mask_target("/fhir/Patient/943.476.5919", out, sizeof(out));
+	assert_null(strstr(out, "5919"));
+	log_mask_target("/fhir/Patient?943+476+5919", out, sizeof(out));
+	assert_string_equal(out, "/fhir/Patient?*");
+	log_mask_target("/fhir/Patient?identifier%3D943%20476%205919", out,
+	    sizeof(out));
+	assert_string_equal(out, "/fhir/Patient?*");
+	log_mask_target("/fhir/Patient/943%2520476%25205919", out,
+	    sizeof(out));
+	assert_string_equal(out, "/fhir/Patient/############");
+	log_mask_target("/p?a=1&=2&b&c=", out, sizeof(out));
+	assert_string_equal(out, "/p?a=*&=*&*&c=*");
+	/* masked before it is cut: no leading digits survive the cut */
+	log_mask_target("/xxxxxxx/9434765919", out, 14);
+	assert_string_equal(out, "/xxxxxxx/####");
 	log_mask_target("/fhir/Encounter/12345", out, sizeof(out));
 	assert_string_equal(out, "/fhir/Encounter/12345");
 	log_mask_target("/a\"b\\c\n", out, sizeof(out));
