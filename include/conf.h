@@ -96,8 +96,9 @@ void	conf_free(struct conf *conf);
 #define CONF_FREE(c) do { conf_free(c); (c) = NULL; } while (0)
 
 /*
- * Find the system whose fingerprint equals fp (CONF_FP_LEN bytes) or, failing
- * that, whose subject equals subject (may be NULL).  NULL if none.
+ * Find the system a certificate belongs to: its fingerprint fp (CONF_FP_LEN
+ * bytes) and RFC 2253 subject (may be NULL) must equal every one of the
+ * two that the system names.  NULL if none.
  */
 const struct conf_system *conf_system_find(const struct conf *conf,
 	    const unsigned char *fp, const char *subject);

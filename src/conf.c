@@ -647,16 +647,21 @@ const struct conf_system *
 conf_system_find(const struct conf *conf, const unsigned char *fp,
     const char *subject)
 {
+	const struct conf_system *s;
 	size_t i;
 
-	for (i = 0; fp != NULL && i < conf->n_systems; i++)
-		if (conf->systems[i].has_fingerprint &&
-		    memcmp(conf->systems[i].fingerprint, fp, CONF_FP_LEN) == 0)
-			return &conf->systems[i];
-	for (i = 0; subject != NULL && i < conf->n_systems; i++)
-		if (conf->systems[i].subject != NULL &&
-		    strcmp(conf->systems[i].subject, subject) == 0)
-			return &conf->systems[i];
+	/* a system that names both must match both */
+	for (i = 0; i < conf->n_systems; i++) {
+		s = &conf->systems[i];
+		if (s->has_fingerprint && (fp == NULL ||
+		    memcmp(s->fingerprint, fp, CONF_FP_LEN) != 0))
+			continue;
+		if (s->subject != NULL && (subject == NULL ||
+		    strcmp(s->subject, subject) != 0))
+			continue;
+		if (s->has_fingerprint || s->subject != NULL)
+			return s;
+	}
 	return NULL;
 }
 

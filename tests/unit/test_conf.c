@@ -190,6 +190,40 @@ test_endpoints_and_lookup(void **state)
 	conf_free(c);
 }
 
+/* A system naming both fingerprint and subject needs both to match. */
+static void
+test_fingerprint_and_subject(void **state)
+{
+	static const char xml[] = "<carehub xmlns=\"urn:carehub:conf:1\">"
+	    "<listen address=\"127.0.0.1\" port=\"8443\"/><tls>"
+	    "<certificate>/c</certificate><key>/k</key><client-ca>/a"
+	    "</client-ca></tls><database><path>/d</path><key-file>/k"
+	    "</key-file></database><control-socket>/s</control-socket>"
+	    "<systems><system name=\"both\"><certificate fingerprint=\""
+	    "sha256:00112233445566778899aabbccddeeff00112233445566778899aabb"
+	    "ccddeeff\" subject=\"CN=both\"/><organisation ods=\"A99901\"/>"
+	    "</system><system name=\"subj\"><certificate subject=\"CN=subj"
+	    "\"/><organisation ods=\"A99902\"/></system></systems>"
+	    "</carehub>";
+	unsigned char fp[CONF_FP_LEN], other[CONF_FP_LEN];
+	struct conf *c = NULL;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(conf_load_buf(xml, sizeof(xml) - 1, "/t.conf", &c,
+	    err, sizeof(err)), 0);
+	assert_int_equal(util_unhex("00112233445566778899aabbccddeeff"
+	    "00112233445566778899aabbccddeeff", fp, sizeof(fp)), 0);
+	memset(other, 7, sizeof(other));
+	assert_string_equal(conf_system_find(c, fp, "CN=both")->name, "both");
+	assert_null(conf_system_find(c, fp, "CN=someone"));
+	assert_null(conf_system_find(c, fp, NULL));
+	assert_null(conf_system_find(c, other, "CN=both"));
+	assert_string_equal(conf_system_find(c, other, "CN=subj")->name,
+	    "subj");
+	conf_free(c);
+}
+
 static void
 test_relative_paths(void **state)
 {
@@ -229,6 +263,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test(test_endpoints_and_lookup),
+		cmocka_unit_test(test_fingerprint_and_subject),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_loopback),
 	};
