@@ -63,17 +63,23 @@ static const struct ctl_cmd {
 	    ctl_cmd_status },
 };
 
+static void __attribute__((format(printf, 1, 0)))
+ctl_verror(const char *fmt, va_list ap)
+{
+	fputs("carehubctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* Print "carehubctl: MESSAGE" on stderr. */
 static void __attribute__((format(printf, 1, 2)))
 ctl_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("carehubctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Report a usage error and return CTL_EXIT_USAGE. */
@@ -82,11 +88,9 @@ ctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("carehubctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	ctl_verror(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	ctl_usage(stderr);
 	return CTL_EXIT_USAGE;
 }
