@@ -110,6 +110,17 @@ daemon_restart_only_change(const struct conf *a, const struct conf *b)
 	return NULL;
 }
 
+static void
+daemon_reload_failed(const char *why)
+{
+	char safe[DAEMON_ERRLEN];
+
+	/* quotes in libxml2's messages must not break the key=value line */
+	log_mask_value(why, safe, sizeof(safe));
+	log_warn("reload failed, keeping the running configuration | "
+	    "reason=\"%s\"", safe);
+}
+
 /* Build the new configuration and TLS context; swap only if all is well. */
 static int
 daemon_reload(struct daemon *d)
@@ -120,8 +131,7 @@ daemon_reload(struct daemon *d)
 	int r;
 
 	if ((r = conf_load(d->conf->path, &conf, err, sizeof(err))) != 0) {
-		log_warn("reload failed, keeping the running configuration | "
-		    "reason=\"%s\"", err);
+		daemon_reload_failed(err);
 		return r;
 	}
 	if ((what = daemon_restart_only_change(d->conf, conf)) != NULL) {
@@ -131,8 +141,7 @@ daemon_reload(struct daemon *d)
 		return ERR_CONFIG;
 	}
 	if ((r = http_server_reload(d->http, conf, err, sizeof(err))) != 0) {
-		log_warn("reload failed, keeping the running configuration | "
-		    "reason=\"%s\"", err);
+		daemon_reload_failed(err);
 		conf_free(conf);
 		return r;
 	}
