@@ -123,7 +123,7 @@ daemon_reload_failed(const char *why)
 
 /* Build the new configuration and TLS context; swap only if all is well. */
 static int
-daemon_reload(struct daemon *d)
+daemon_reload_conf(struct daemon *d)
 {
 	char err[DAEMON_ERRLEN];
 	struct conf *conf = NULL;
@@ -150,6 +150,18 @@ daemon_reload(struct daemon *d)
 	log_set_level((enum log_level)conf->log_level);
 	log_info("configuration reloaded | systems=%zu", conf->n_systems);
 	return 0;
+}
+
+/* Reload, telling the service manager (SIGHUP and the control socket). */
+static int
+daemon_reload(struct daemon *d)
+{
+	int r;
+
+	daemon_notify_reloading();
+	r = daemon_reload_conf(d);
+	daemon_notify_ready();
+	return r;
 }
 
 static void
@@ -201,9 +213,7 @@ daemon_signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		if (d->stopping)
 			break;
-		daemon_notify_reloading();
 		(void)daemon_reload(d);
-		daemon_notify_ready();
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -226,12 +236,10 @@ daemon_ctl_cb(const char *cmd, struct evbuffer *out, void *arg)
 		    http_server_connections(d->http), d->conf->n_systems, v,
 		    db_cipher_version(d->rdb),
 		    db_writer_is_healthy(d->writer) ? "ok" : "failing");
-	} else if (strcmp(cmd, "reload") == 0) {
-		daemon_notify_reloading();
+	} else if (strcmp(cmd, "reload") == 0)
 		evbuffer_add_printf(out, daemon_reload(d) == 0 ? "ok\n" :
 		    "error reload failed: see the daemon's log\n");
-		daemon_notify_ready();
-	} else
+	else
 		evbuffer_add_printf(out, "error unknown command\n");
 }
 

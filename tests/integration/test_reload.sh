@@ -78,10 +78,15 @@ sed "s|port=\"$PORT\"|port=\"1\"|" "$T/orig.conf" >"$CAREHUB_CONF"
 kill -HUP "$PID"
 check "listener change refused until restart" wait_log 'listen changed, which needs a restart'
 
+# the control socket's reload command reports the outcome
+"$B/tests/integration/unix_send" "$CAREHUB_CTL_SOCKET" 0 reload >"$T/out" 2>&1
+check "control socket reload of a bad file reports the failure" \
+    grep -q '^error reload failed' "$T/out"
+
 # restoring the GP system lets it back in
 cp "$T/orig.conf" "$CAREHUB_CONF"
-kill -HUP "$PID"
-sleep 0.5
+"$B/tests/integration/unix_send" "$CAREHUB_CTL_SOCKET" 0 reload >"$T/out" 2>&1
+check "control socket reload succeeds" grep -q '^ok$' "$T/out"
 check "restored system served again" [ "$(status_of "$CAREHUB_URL/healthz")" = 200 ]
 check "daemon alive after all reloads" kill -0 "$PID"
 check "clean exit" stop_daemon
