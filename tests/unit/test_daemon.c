@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pwd.h>
 
 #include "daemon.h"
+#include "log.h"
 
 static int
 notify_socket(char *path, size_t len)
@@ -99,11 +101,40 @@ test_no_core_dumps(void **state)
 }
 
 static void
-test_drop_privileges_noop(void **state)
+test_drop_privileges(void **state)
 {
+	struct passwd *pw;
+	pid_t pid;
+	int status;
+
 	(void)state;
 	/* no user configured: nothing changes */
 	assert_int_equal(daemon_drop_privileges(NULL), 0);
+	assert_int_equal(daemon_drop_privileges("no-such-carehub-user") ==
+	    0, geteuid() != 0);
+	if (geteuid() != 0 || (pw = getpwnam("nobody")) == NULL) {
+		print_message("not root: the switch itself is tested by "
+		    "test_daemon.sh when run as root\n");
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		gid_t groups[4];
+
+		if (daemon_drop_privileges("nobody") != 0)
+			_exit(1);
+		if (getuid() != pw->pw_uid || geteuid() != pw->pw_uid ||
+		    getgid() != pw->pw_gid || getegid() != pw->pw_gid)
+			_exit(2);
+		if (getgroups(4, groups) != 1 || groups[0] != pw->pw_gid)
+			_exit(3);
+		if (setuid(0) == 0 || seteuid(0) == 0)
+			_exit(4);	/* root must be gone for good */
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 int
@@ -112,8 +143,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_no_core_dumps),
-		cmocka_unit_test(test_drop_privileges_noop),
+		cmocka_unit_test(test_drop_privileges),
 	};
 
+	log_init("test_daemon", LOG_LEVEL_ERR, 0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
