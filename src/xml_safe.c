@@ -88,7 +88,8 @@ xml_safe_parse(const char *buf, size_t len, const char *name, size_t max_len,
 		snprintf(err, errlen, "%s: out of memory", name);
 		return ERR_NOMEM;
 	}
-	xmlSetGenericErrorFunc(NULL, xml_safe_generic_error_cb);
+	if (xmlGenericError != xml_safe_generic_error_cb)
+		xmlSetGenericErrorFunc(NULL, xml_safe_generic_error_cb);
 	p->_private = &st;
 	p->sax->internalSubset = xml_safe_subset_cb;
 	p->sax->externalSubset = xml_safe_subset_cb;
